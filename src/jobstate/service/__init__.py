@@ -1,0 +1,1 @@
+"""The service layer: what the workflow tasks, the HTTP handlers and integrators call."""
