@@ -1,0 +1,1 @@
+"""Lambda entry points. Each one parses its event, calls one service method, shapes the reply."""
