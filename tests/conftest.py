@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
 import boto3
 import pytest
 
-from jobstate.local.moto_server import MotoServer
 from jobstate.store.client import create_table
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -20,9 +21,27 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "TranslationService/Jobs")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
+class MotoProcess:
+    """moto's server in a child process, so it does not share the GIL with test threads."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jobstate.local.moto_server"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer().start()
+def moto_server() -> Iterator[MotoProcess]:
+    server = MotoProcess()
     previous = os.environ.get("AWS_ENDPOINT_URL")
     # The code under test finds the emulator the way it would find any endpoint: from the
     # standard AWS variable.
@@ -37,7 +56,7 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 @pytest.fixture
-def table_name(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
+def table_name(moto_server: MotoProcess, monkeypatch: pytest.MonkeyPatch) -> str:
     name = f"jobs-{uuid.uuid4().hex[:10]}"
     create_table(boto3.client("dynamodb"), name)
     monkeypatch.setenv("JOBS_TABLE", name)

@@ -84,7 +84,8 @@ def plan_chunk_change(before: ChunkState, report: ChunkReport) -> ChunkChange | 
         return None
 
     starts = report.status == C.TRANSLATING and not same_status
-    progress = max(before.progress, report.progress or 0.0)
+    # Tenths of a percent: decimal counters then add up exactly in DynamoDB.
+    progress = round(max(before.progress, report.progress or 0.0), 1)
     if report.status == C.COMPLETED:
         progress = 100.0
     after = ChunkState(report.status, progress, before.attempts + (1 if starts else 0))
@@ -95,7 +96,7 @@ def plan_chunk_change(before: ChunkState, report: ChunkReport) -> ChunkChange | 
     if not same_status:
         deltas[STATUS_COUNTERS[before.status]] = -1
         deltas[STATUS_COUNTERS[after.status]] = 1
-    units = _units(after) - _units(before)
+    units = round(_units(after) - _units(before), 1)
     if units:
         deltas["chunkUnits"] = units
     if after.status == C.COMPLETED and before.status != C.COMPLETED:

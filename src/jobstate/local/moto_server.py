@@ -6,8 +6,10 @@ makes every conditional write linearizable, as DynamoDB's are.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -29,7 +31,7 @@ class MotoServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> MotoServer:
-        from moto.moto_server.werkzeug_app import (  # type: ignore[import-untyped]
+        from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             create_backend_app,
         )
@@ -62,15 +64,19 @@ def install_fast_transactions() -> None:
     only the items the transaction names and the stream's length, and restoring those on failure.
     """
     import copy
+    import importlib
 
-    import moto.dynamodb.models as models  # type: ignore[import-untyped]
-    from moto.dynamodb.exceptions import (  # type: ignore[import-untyped]
-        MockValidationException,
-        MultipleTransactionsException,
-        TransactionCanceledException,
+    # moto's internals are reached as plain objects: this is emulator glue, not an API.
+    models: Any = importlib.import_module("moto.dynamodb.models")
+    errors: Any = importlib.import_module("moto.dynamodb.exceptions")
+    dynamo_type: Any = importlib.import_module("moto.dynamodb.models.dynamo_type")
+    table_module: Any = importlib.import_module("moto.dynamodb.models.table")
+    DynamoType, Table = dynamo_type.DynamoType, table_module.Table
+    refusals = (
+        errors.TransactionCanceledException,
+        errors.MultipleTransactionsException,
+        errors.MockValidationException,
     )
-    from moto.dynamodb.models.dynamo_type import DynamoType  # type: ignore[import-untyped]
-    from moto.dynamodb.models.table import Table  # type: ignore[import-untyped]
 
     backend_class = models.DynamoDBBackend
     if getattr(backend_class.transact_write_items, "_jobstate_fast", False):
@@ -84,27 +90,32 @@ def install_fast_transactions() -> None:
         def deepcopy(value: object, memo: dict[int, object] | None = None) -> object:
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    def saved_state(backend: object, items: list[dict[str, object]]) -> list[tuple[object, ...]]:
-        saved: list[tuple[object, ...]] = []
+    def saved_state(backend: Any, items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        saved: list[tuple[Any, ...]] = []
         for entry in items:
-            operation: dict[str, object] = next(iter(entry.values()))  # type: ignore[arg-type]
-            table = backend.tables.get(operation.get("TableName"))  # type: ignore[attr-defined]
+            operation: dict[str, Any] = next(iter(entry.values()))
+            table = backend.tables.get(operation.get("TableName"))
             if table is None:
                 continue
-            key: dict[str, object] = operation.get("Key") or operation["Item"]  # type: ignore[assignment]
+            key: dict[str, Any] = operation.get("Key") or operation["Item"]
             hash_value = DynamoType(key[table.hash_key_attr])
             range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
             current = table.get_item(hash_value, range_value)
             shard = table.stream_shard
             saved.append(
-                (table, hash_value, range_value, copy.deepcopy(current),
-                 len(shard.items) if shard is not None else 0)
+                (
+                    table,
+                    hash_value,
+                    range_value,
+                    copy.deepcopy(current),
+                    len(shard.items) if shard is not None else 0,
+                )
             )
         return saved
 
-    def restore(saved: list[tuple[object, ...]]) -> None:
+    def restore(saved: list[tuple[Any, ...]]) -> None:
         for table, hash_value, range_value, item, stream_length in reversed(saved):
-            bucket = table.items  # type: ignore[attr-defined]
+            bucket = table.items
             if range_value is not None:
                 if item is None:
                     bucket.get(hash_value, {}).pop(range_value, None)
@@ -114,21 +125,42 @@ def install_fast_transactions() -> None:
                 bucket.pop(hash_value, None)
             else:
                 bucket[hash_value] = item
-            shard = table.stream_shard  # type: ignore[attr-defined]
+            shard = table.stream_shard
             if shard is not None:
-                del shard.items[stream_length:]  # type: ignore[misc]
+                del shard.items[stream_length:]
 
-    def transact_write_items(self: object, transact_items: list[dict[str, object]]) -> None:
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         saved = saved_state(self, transact_items)
         models.copy = _TablesNotCopied
         try:
             original(self, transact_items)
-        except (TransactionCanceledException, MultipleTransactionsException,
-                MockValidationException):
+        except refusals:
             restore(saved)
             raise
         finally:
             models.copy = copy
 
-    transact_write_items._jobstate_fast = True  # type: ignore[attr-defined]
+    marked: Any = transact_write_items
+    marked._jobstate_fast = True
     backend_class.transact_write_items = transact_write_items
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve moto on a port of its own process: `python -m jobstate.local.moto_server PORT`.
+
+    Tests use a separate process so that the emulator does not share the interpreter lock with
+    the many client threads they start.
+    """
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    server = MotoServer(port=int(args[0]) if args else 0).start()
+    # moto's Step Functions interpreter calls back into this server at localhost:$MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(server.port)
+    print(server.url, flush=True)
+    assert server._thread is not None
+    server._thread.join()
+
+
+if __name__ == "__main__":
+    main()

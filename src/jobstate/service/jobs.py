@@ -27,6 +27,7 @@ from jobstate.service.cursor import CursorCodec, InvalidCursorError
 from jobstate.service.recovery import JobErrorRecovery
 from jobstate.service.views import build_details, build_progress, chunk_summary, job_summary
 from jobstate.store.manager import Clock, JobStateManager, TransitionResult
+from jobstate.store.queue import JobQueue
 from jobstate.store.schema import JOBS_BY_STATUS, JOBS_BY_USER
 
 if TYPE_CHECKING:
@@ -57,13 +58,19 @@ class TranslationJobService:
 
     # -------------------------------------------------------------------------- creation
 
-    def create_job(self, request: CreateJobRequest) -> CreateJobResponse:
-        """Create a job; refuses a user past their active-job quota (QuotaExceededError)."""
+    def create_job(
+        self, request: CreateJobRequest, *, job_id: str | None = None
+    ) -> CreateJobResponse:
+        """Create a job; refuses a user past their active-job quota (QuotaExceededError).
+
+        `job_id`, when given, is an id reserved beforehand (by an idempotency record).
+        """
         request = CreateJobRequest.model_validate(request.model_dump())
         return self.manager.create_job(
             request,
             queue_ahead=self.queue_depth(),
             max_active_jobs=self.settings.max_active_jobs_per_user,
+            job_id=job_id,
         )
 
     def queue_depth(self) -> int:
@@ -87,9 +94,13 @@ class TranslationJobService:
         return build_details(job, page.chunks, page.next_cursor, self._clock())
 
     def get_job_progress(self, job_id: str, user_id: str | None = None) -> JobProgressResponse:
-        """One GetItem: the counters on the job item are the progress."""
+        """One GetItem: the counters on the job item are the progress.
+
+        A queued job also shows its queue position, which costs one COUNT query.
+        """
         job = self.get_job(job_id, user_id)
-        return build_progress(job, self._clock())
+        position = JobQueue(self.manager).position(job) if job.status == JobStatus.QUEUED else None
+        return build_progress(job, self._clock(), position)
 
     def get_job_history(self, job_id: str, user_id: str | None = None) -> list[JobHistoryItem]:
         self.get_job(job_id, user_id)

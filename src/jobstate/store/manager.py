@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from jobstate.config import Settings
@@ -867,7 +867,7 @@ class JobStateManager:
         def send() -> None:
             try:
                 self.client.transact_write_items(TransactItems=transaction)  # type: ignore[arg-type]
-            except BotocoreConnectionError:
+            except (BotocoreConnectionError, HTTPClientError):
                 # The reply was lost, the write may have landed. Every transaction here is
                 # guarded, so sending it again either applies it or is refused as done.
                 self.client.transact_write_items(TransactItems=transaction)  # type: ignore[arg-type]
