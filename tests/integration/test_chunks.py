@@ -129,6 +129,17 @@ def test_a_result_after_pause_is_recorded_without_moving_the_job(
     assert record.actual_cost == 0.25
 
 
+def test_failures_after_pause_do_not_fail_the_job(manager: JobStateManager) -> None:
+    job_id = manager.create_job(create_request()).job_id
+    start_translation(manager, job_id, 3)  # tolerates no failed chunk
+    advance(manager, job_id, [(S.TRANSLATING, S.PAUSED)])
+    result = report(manager, job_id, 2, C.FAILED, error={"code": "TIMEOUT"})
+    assert result.applied and result.job_transition is None
+    record = job(manager, job_id)
+    assert record.status == S.PAUSED and record.chunks_failed == 1
+    assert record.failure_budget == -1  # resuming sees the threshold already passed
+
+
 def test_unknown_chunks_and_mismatched_ids_are_refused(manager: JobStateManager) -> None:
     job_id = manager.create_job(create_request()).job_id
     start_translation(manager, job_id, 1)

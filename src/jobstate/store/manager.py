@@ -689,7 +689,8 @@ class JobStateManager:
         if change.completes:
             done = job.chunks_failed == 0 and job.status == JobStatus.TRANSLATING
             return JobStatus.ASSEMBLING if done else None
-        if find_edge(job.status, JobStatus.FAILED) is not None:
+        # A paused or cancelled job only records the result; resuming it re-checks the counters.
+        if job.status in (JobStatus.TRANSLATING, JobStatus.RATE_LIMITED):
             return JobStatus.FAILED
         return None
 
