@@ -71,7 +71,7 @@ def install_fast_transactions() -> None:
     errors: Any = importlib.import_module("moto.dynamodb.exceptions")
     dynamo_type: Any = importlib.import_module("moto.dynamodb.models.dynamo_type")
     table_module: Any = importlib.import_module("moto.dynamodb.models.table")
-    DynamoType, Table = dynamo_type.DynamoType, table_module.Table
+    dynamo_value, table_class = dynamo_type.DynamoType, table_module.Table
     refusals = (
         errors.TransactionCanceledException,
         errors.MultipleTransactionsException,
@@ -88,7 +88,7 @@ def install_fast_transactions() -> None:
 
         @staticmethod
         def deepcopy(value: object, memo: dict[int, object] | None = None) -> object:
-            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+            return value if isinstance(value, table_class) else copy.deepcopy(value, memo)
 
     def saved_state(backend: Any, items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         saved: list[tuple[Any, ...]] = []
@@ -98,8 +98,8 @@ def install_fast_transactions() -> None:
             if table is None:
                 continue
             key: dict[str, Any] = operation.get("Key") or operation["Item"]
-            hash_value = DynamoType(key[table.hash_key_attr])
-            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            hash_value = dynamo_value(key[table.hash_key_attr])
+            range_value = dynamo_value(key[table.range_key_attr]) if table.range_key_attr else None
             current = table.get_item(hash_value, range_value)
             shard = table.stream_shard
             saved.append(
