@@ -1,0 +1,80 @@
+"""Queue and stall reads on the JobsByStatus index: position, capacity, next jobs, stale jobs.
+
+The index key is `STATUS#<status>` / `PRIORITY#<rank>#CREATED#<at>#<jobId>`, so reading a status
+partition in key order yields the highest priority first and, within it, the oldest first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import islice
+
+from jobstate.lifecycle.states import JobStatus
+from jobstate.models import TranslationJobRecord, format_timestamp
+from jobstate.store import keys
+from jobstate.store.manager import JobStateManager
+from jobstate.store.schema import JOBS_BY_STATUS
+
+# States of a job that has left the queue and not yet settled: each one holds a slot. A paused
+# job gives its slot up; resuming it does not wait for one again.
+CAPACITY_STATES: tuple[JobStatus, ...] = (
+    JobStatus.CHUNKING,
+    JobStatus.CHUNKED,
+    JobStatus.TRANSLATING,
+    JobStatus.RATE_LIMITED,
+    JobStatus.RETRYING,
+    JobStatus.RECOVERING,
+    JobStatus.RESUMING,
+    JobStatus.ASSEMBLING,
+    JobStatus.FINALIZING,
+)
+
+
+def _partition(status: JobStatus) -> dict[str, str]:
+    return {":pk": f"STATUS#{status}"}
+
+
+class JobQueue:
+    def __init__(self, manager: JobStateManager) -> None:
+        self.manager = manager
+
+    def position(self, job: TranslationJobRecord) -> int:
+        """1 for the job that starts next; counts the queued jobs whose key sorts before it."""
+        own = keys.status_index_keys(
+            JobStatus.QUEUED, job.priority, format_timestamp(job.created_at), job.job_id
+        )["GSI2SK"]
+        ahead = self.manager.count_index(
+            JOBS_BY_STATUS.name,
+            "GSI2PK = :pk AND GSI2SK < :own",
+            {**_partition(JobStatus.QUEUED), ":own": own},
+        )
+        return ahead + 1
+
+    def next_jobs(self, limit: int) -> list[str]:
+        """The ids of the `limit` queued jobs that start first."""
+        if limit <= 0:
+            return []
+        results = self.manager.query_index(
+            JOBS_BY_STATUS.name, "GSI2PK = :pk", _partition(JobStatus.QUEUED)
+        )
+        return [job.job_id for job, _ in islice(results, limit)]
+
+    def running_count(self) -> int:
+        """Jobs holding a slot (one COUNT query per capacity state)."""
+        return sum(
+            self.manager.count_index(JOBS_BY_STATUS.name, "GSI2PK = :pk", _partition(status))
+            for status in CAPACITY_STATES
+        )
+
+    def stale_jobs(
+        self, status: JobStatus, idle_since: datetime, limit: int = 100
+    ) -> list[TranslationJobRecord]:
+        """Jobs in `status` whose last activity was before `idle_since`."""
+        results = self.manager.query_index(
+            JOBS_BY_STATUS.name,
+            "GSI2PK = :pk",
+            {**_partition(status), ":cutoff": format_timestamp(idle_since)},
+            names={"#activity": "lastActivityAt"},
+            filter_expression="#activity < :cutoff",
+        )
+        return [job for job, _ in islice(results, limit)]
