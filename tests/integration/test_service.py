@@ -132,6 +132,10 @@ def test_cursors_cannot_be_tampered_or_borrowed(service: TranslationJobService) 
         service.list_user_jobs(UserJobsRequest(user_id="d", cursor=page.next_cursor))
     with pytest.raises(InvalidCursorError):
         service.list_user_jobs(UserJobsRequest(user_id="c", cursor=page.next_cursor[:-2]))
+    with pytest.raises(InvalidCursorError):  # a cursor belongs to its filters too
+        service.list_user_jobs(
+            UserJobsRequest(user_id="c", status=[S.CREATED], cursor=page.next_cursor)
+        )
 
 
 def test_details_page_the_chunks(service: TranslationJobService) -> None:

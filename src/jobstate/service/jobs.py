@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from jobstate.config import Settings
-from jobstate.errors import IllegalTransitionError, JobNotFoundError
+from jobstate.errors import IllegalTransitionError, InvalidRequestError, JobNotFoundError
 from jobstate.lifecycle.graph import allowed_targets, find_edge
 from jobstate.lifecycle.states import ActorRole, ChunkStatus, JobStatus
 from jobstate.models import (
@@ -133,7 +134,9 @@ class TranslationJobService:
 
     def list_user_jobs(self, request: UserJobsRequest) -> UserJobsResponse:
         """A user's jobs newest first, filtered by status and creation date, in signed pages."""
-        scope = f"user-jobs:{request.user_id}"
+        # The scope names the listing and its filters, so a cursor cannot move to another one.
+        filters = request.model_dump(mode="json", include={"status", "start_date", "end_date"})
+        scope = f"user-jobs:{request.user_id}:{json.dumps(filters, sort_keys=True)}"
         start_key = self.cursors.decode(scope, request.cursor)["key"] if request.cursor else None
         condition, values = self._user_range(request)
         names: dict[str, str] = {}
@@ -164,10 +167,8 @@ class TranslationJobService:
                     break
                 jobs.append(job)
                 last_key = {k: raw[k] for k in ("PK", "SK", "GSI1PK", "GSI1SK")}
-        except Exception as error:
-            if start_key is not None and "ValidationException" in str(error):
-                raise InvalidCursorError("cursor is not valid") from error
-            raise
+        except InvalidRequestError as error:
+            raise InvalidCursorError("cursor is not valid") from error
         total = self.manager.count_index(
             JOBS_BY_USER.name, condition, values, names=names, filter_expression=filter_expression
         )

@@ -785,7 +785,13 @@ class JobStateManager:
         if start_key:
             request["ExclusiveStartKey"] = start_key
         while True:
-            response = call_with_retry(lambda: self.client.query(**request))
+            try:
+                response = call_with_retry(lambda: self.client.query(**request))
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code")
+                if start_key is not None and code == "ValidationException":
+                    raise InvalidRequestError("the listing cannot resume from there") from error
+                raise
             for item in response.get("Items", []):
                 yield {"__key__": item, **from_item(item)}
             last = response.get("LastEvaluatedKey")
