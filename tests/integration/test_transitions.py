@@ -52,6 +52,7 @@ def test_each_transition_bumps_the_version_and_writes_history(manager: JobStateM
         (S.QUEUED, S.CHUNKING, 5),
     ]
     assert all(h.actor == "SYSTEM" and h.reason == "pipeline" for h in history[1:])
+    assert {h.user_id for h in history} == {"user-1"}
 
 
 def test_an_illegal_edge_lists_the_allowed_targets(manager: JobStateManager) -> None:

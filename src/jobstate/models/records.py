@@ -184,6 +184,8 @@ class JobHistoryItem(RecordModel):
 
     job_id: str
     version: int
+    # The owner travels with each transition, so the event relay needs no read to address it.
+    user_id: str | None = None
     from_state: JobStatus | None = None
     to_state: JobStatus
     at: Timestamp

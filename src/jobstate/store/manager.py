@@ -398,6 +398,7 @@ class JobStateManager:
         return JobHistoryItem(
             job_id=job.job_id,
             version=version,
+            user_id=job.user_id,
             from_state=source,
             to_state=target,
             at=at,
