@@ -108,6 +108,7 @@ def test_failures_past_the_threshold_fail_the_job_once(table_name: str) -> None:
     assert [r.job_transition for r in results] == [None, None, S.FAILED, None]
     record = job(manager, job_id)
     assert record.status == S.FAILED and record.chunks_failed == 4
+    assert record.last_error is not None and record.last_error.code == "INVALID_CONTENT"
     assert [h.to_state for h in manager.get_job_history(job_id)].count(S.FAILED) == 1
     chunk = manager.get_chunk(job_id, 0)
     assert chunk is not None and chunk.last_error == ErrorInfo(

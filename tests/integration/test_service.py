@@ -228,3 +228,14 @@ def test_creation_estimate_counts_the_queue(service: TranslationJobService) -> N
     advance(service.manager, first.job_id, TO_CHUNKING[:3])
     second = service.create_job(create_request())
     assert second.estimated_completion - first.estimated_completion >= timedelta(seconds=600)
+
+
+def test_recovery_from_a_rate_limited_job(service: TranslationJobService) -> None:
+    manager = service.manager
+    job_id = service.create_job(create_request()).job_id
+    start_translation(manager, job_id, 2)
+    advance(manager, job_id, [(S.TRANSLATING, S.RATE_LIMITED)])
+    action = JobErrorRecovery(manager=manager).handle_job_error(
+        job_id, ErrorInfo(code="SERVICE_UNAVAILABLE")
+    )
+    assert action.job_status == S.RETRYING

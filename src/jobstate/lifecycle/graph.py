@@ -94,6 +94,7 @@ def _interruptions() -> list[Edge]:
     edges.append(Edge(S.RESUMING, S.QUEUED, _A, SYSTEM, "job paused before chunking re-queued"))
     edges.append(Edge(S.TRANSLATING, S.RATE_LIMITED, _C, SYSTEM, "provider rate limit hit"))
     edges.append(Edge(S.RATE_LIMITED, S.TRANSLATING, _C, SYSTEM, "rate limit window over"))
+    edges.append(Edge(S.RATE_LIMITED, S.RETRYING, _C, SYSTEM, "job-level error while waiting"))
     edges.append(Edge(S.FAILED, S.RETRYING, _M, BOTH, "retry requested"))
     edges.append(Edge(S.FAILED, S.TRANSLATING, _C, SYSTEM, "partial retry of failed chunks"))
     for stage in RESTARTABLE_STAGES:

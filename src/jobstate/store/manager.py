@@ -666,7 +666,10 @@ class JobStateManager:
                     if transition == JobStatus.ASSEMBLING
                     else "failed chunks passed the failure threshold"
                 )
-                context = StateTransitionContext(reason=reason, metadata=self._chunk_meta(job))
+                failing_error = update.error if transition == JobStatus.FAILED else None
+                context = StateTransitionContext(
+                    reason=reason, metadata=self._chunk_meta(job), error=failing_error
+                )
                 history, extra = self._transition_parts(counters, job, transition, context)
                 extra = [{"Put": self._history_put(history)}, *extra]
         elif change.completes:
