@@ -58,7 +58,30 @@ COMPLETED.
 """
 
 
-GENERATED: dict[str, Callable[[], str]] = {"docs/lifecycle.md": lifecycle_markdown}
+def openapi_json() -> str:
+    from jobstate.handlers.api import openapi_document
+
+    return openapi_document()
+
+
+def workflow_markdown() -> str:
+    from jobstate.workflow.docs import workflow_markdown as render
+
+    return render()
+
+
+def events_markdown() -> str:
+    from jobstate.events.docs import events_markdown as render
+
+    return render()
+
+
+GENERATED: dict[str, Callable[[], str]] = {
+    "docs/lifecycle.md": lifecycle_markdown,
+    "docs/openapi.json": openapi_json,
+    "docs/events.md": events_markdown,
+    "docs/workflow.md": workflow_markdown,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

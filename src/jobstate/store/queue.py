@@ -59,12 +59,17 @@ class JobQueue:
         )
         return [job.job_id for job, _ in islice(results, limit)]
 
-    def running_count(self) -> int:
-        """Jobs holding a slot (one COUNT query per capacity state)."""
-        return sum(
-            self.manager.count_index(JOBS_BY_STATUS.name, "GSI2PK = :pk", _partition(status))
-            for status in CAPACITY_STATES
-        )
+    def running_count(self, up_to: int | None = None) -> int:
+        """Jobs holding a slot: one COUNT query per capacity state, stopping once `up_to` is
+        reached (the caller only needs to know there is no slot)."""
+        total = 0
+        for status in CAPACITY_STATES:
+            total += self.manager.count_index(
+                JOBS_BY_STATUS.name, "GSI2PK = :pk", _partition(status)
+            )
+            if up_to is not None and total >= up_to:
+                break
+        return total
 
     def stale_jobs(
         self, status: JobStatus, idle_since: datetime, limit: int = 100

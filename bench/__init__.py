@@ -1,0 +1,1 @@
+"""Benchmarks: jobstate beside the reference design's algorithms, measured in one run."""

@@ -1,0 +1,1 @@
+"""The CDK app that deploys jobstate: one stack per environment, from the core's definitions."""

@@ -1,0 +1,1 @@
+"""State-change events: the models on the bus, and the outbox relay that publishes them."""
