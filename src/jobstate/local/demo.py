@@ -24,6 +24,8 @@ DEMO_DEFAULTS = {
     "JOBSTATE_LOCAL_LATENCY_MS": "120",
     "JOBSTATE_LOCAL_FAILURES": "RATE_LIMITED=0.02,SERVICE_UNAVAILABLE=0.08",
     "JOBSTATE_MAX_CONCURRENCY": "4",
+    # The service runs in this process: its metrics and routine logs would break up the bar.
+    "POWERTOOLS_METRICS_DISABLED": "true",
 }
 SAMPLE_WORDS = 36_000  # 24 chunks
 SETTLED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
@@ -161,7 +163,10 @@ def run_demo(out: TextIO = sys.stdout) -> int:
     os.environ.setdefault("JOBS_TABLE", f"jobstate-demo-{secrets.token_hex(3)}")
     from jobstate.local.auth import issue_token, local_secret
     from jobstate.local.service import LocalService
+    from jobstate.observability import logger
     from jobstate.workflow.settings import WorkflowSettings
+
+    logger.setLevel(os.environ.get("JOBSTATE_DEMO_LOG_LEVEL", "ERROR"))
 
     time_scale = WorkflowSettings.from_env().time_scale
     service = LocalService(port=0, access_log=None).start()
