@@ -10,7 +10,6 @@ import pytest
 
 from jobstate.lifecycle.recovery import (
     RATE_LIMIT_BACKOFF,
-    ErrorCategory,
     ErrorScope,
     RecoveryActionKind,
     classify_error,
@@ -90,23 +89,6 @@ def test_retries_are_counted_since_the_last_resume() -> None:
     )
     assert retries_since_review(resumed, S.RATE_LIMITED) == 1
     assert retries_since_review(resumed, S.RETRYING) == 0
-
-
-@pytest.mark.parametrize(
-    ("code", "category", "retryable"),
-    [
-        ("RATE_LIMITED", ErrorCategory.RATE_LIMIT, True),
-        ("SERVICE_UNAVAILABLE", ErrorCategory.SERVICE_ERROR, True),
-        ("INVALID_CONTENT", ErrorCategory.CONTENT_ERROR, False),
-        ("UNAUTHORIZED", ErrorCategory.AUTHENTICATION, False),
-        ("STORAGE_ERROR", ErrorCategory.SYSTEM_ERROR, True),
-        ("SOMETHING_NEW", ErrorCategory.UNKNOWN, True),
-    ],
-)
-def test_chunk_errors_are_classified(code: str, category: ErrorCategory, retryable: bool) -> None:
-    classification = classify_error(code)
-    assert classification.category == category
-    assert classification.retryable is retryable
 
 
 def test_a_rate_limit_waits_within_the_cap_then_asks_for_review() -> None:
