@@ -20,6 +20,7 @@ ATTRIBUTE_TYPES = {
 PROJECTIONS = {
     "ALL": dynamodb.ProjectionType.ALL,
     "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+    "INCLUDE": dynamodb.ProjectionType.INCLUDE,
 }
 STREAM_VIEWS = {
     "NEW_AND_OLD_IMAGES": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
@@ -73,6 +74,7 @@ class JobsTable(Construct):
             self.table.add_global_secondary_index(
                 index_name=index["IndexName"],
                 projection_type=PROJECTIONS[index["Projection"]["ProjectionType"]],
+                non_key_attributes=index["Projection"].get("NonKeyAttributes"),
                 **_keys(index["KeySchema"], types),
             )
         self.index_names = tuple(index["IndexName"] for index in request["GlobalSecondaryIndexes"])
@@ -97,4 +99,10 @@ class JobsTable(Construct):
         if index_arns:
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns)
+            )
+            # Indexes carry keys and filter attributes only; readers fetch the items in batches.
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:BatchGetItem"], resources=[self.table.table_arn]
+                )
             )

@@ -32,7 +32,10 @@ def test_key_schema_and_indexes_match_the_schema_module(synthesized: Synthesized
             {"AttributeName": index.partition_key, "KeyType": "HASH"},
             {"AttributeName": index.sort_key, "KeyType": "RANGE"},
         ]
-        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        assert indexes[index.name]["Projection"] == {
+            "ProjectionType": "INCLUDE",
+            "NonKeyAttributes": list(schema.PROJECTED_ATTRIBUTES),
+        }
 
 
 def test_stream_pitr_ttl_encryption_and_on_demand_billing(synthesized: Synthesized) -> None:

@@ -89,3 +89,32 @@ def test_the_job_item_stays_small_at_ten_thousand_chunks(manager: JobStateManage
             job_id, keys.chunk_id(job_id, index), index, ChunkStatusUpdate(status=C.COMPLETED)
         )
     assert job_item_size(manager, job_id) < 4096
+
+
+def test_a_chunk_report_leaves_every_index_entry_alone(manager: JobStateManager) -> None:
+    """DynamoDB rewrites an index entry only when the write changes its keys or projected
+    attributes; a chunk report changes neither, so it costs no index writes."""
+    from jobstate.lifecycle.chunks import ChunkReport, ChunkState, plan_chunk_change
+    from jobstate.store.schema import INDEXES, PROJECTED_ATTRIBUTES
+
+    job_id = manager.create_job(create_request()).job_id
+    start_translation(manager, job_id, 4)
+    indexed = set(PROJECTED_ATTRIBUTES)
+    for index in INDEXES:
+        indexed |= {index.partition_key, index.sort_key}
+    for before, report in [
+        (ChunkState(), ChunkReport(C.TRANSLATING)),
+        (ChunkState(C.TRANSLATING, 10.0, 1), ChunkReport(C.TRANSLATING, 50.0)),
+        (ChunkState(C.TRANSLATING, 50.0, 1), ChunkReport(C.COMPLETED)),
+        (ChunkState(C.TRANSLATING, 50.0, 1), ChunkReport(C.FAILED)),
+    ]:
+        change = plan_chunk_change(before, report)
+        assert change is not None
+        transaction, transition = manager._chunk_transaction(
+            job_id, 1, change, ChunkStatusUpdate(status=report.status), None
+        )
+        assert transition is None
+        job_update = transaction[1]["Update"]
+        written = set(job_update["ExpressionAttributeNames"].values())
+        assert written, job_update
+        assert not written & indexed, written & indexed

@@ -62,6 +62,7 @@ from jobstate.observability import logger
 from jobstate.store import keys
 from jobstate.store.client import call_with_retry, make_client
 from jobstate.store.codec import UpdateBuilder, from_item, to_item
+from jobstate.store.hydrate import fetch_jobs
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -772,6 +773,30 @@ class JobStateManager:
         forward: bool = True,
         start_key: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
+        for page in self._query_pages(
+            condition,
+            values,
+            names,
+            filter_expression,
+            index=index,
+            forward=forward,
+            start_key=start_key,
+        ):
+            for item in page:
+                yield {"__key__": item, **from_item(item)}
+
+    def _query_pages(
+        self,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str],
+        filter_expression: str | None = None,
+        *,
+        index: str | None = None,
+        forward: bool = True,
+        start_key: dict[str, Any] | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The raw items of a paged Query, one list per page."""
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": condition,
@@ -796,8 +821,7 @@ class JobStateManager:
                 if start_key is not None and code == "ValidationException":
                     raise InvalidRequestError("the listing cannot resume from there") from error
                 raise
-            for item in response.get("Items", []):
-                yield {"__key__": item, **from_item(item)}
+            yield list(response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if not last:
                 return
@@ -821,8 +845,12 @@ class JobStateManager:
         forward: bool = True,
         start_key: dict[str, Any] | None = None,
     ) -> Iterator[tuple[TranslationJobRecord, dict[str, Any]]]:
-        """Job records from a GSI with each one's raw key, for cursors that resume after it."""
-        for item in self._query(
+        """Job records found through a GSI, each with its raw index key (for cursors).
+
+        The indexes project keys and filter attributes only, so each page of index entries is
+        followed by one BatchGetItem of the job items (strongly consistent).
+        """
+        for page in self._query_pages(
             condition,
             values,
             names or {},
@@ -831,8 +859,9 @@ class JobStateManager:
             forward=forward,
             start_key=start_key,
         ):
-            raw = item.pop("__key__")
-            yield TranslationJobRecord.model_validate(item), raw
+            entries = {(e["PK"]["S"], e["SK"]["S"]): e for e in page}
+            for job in fetch_jobs(self.client, self.table, page):
+                yield job, entries[(keys.job_pk(job.job_id), keys.JOB_SK)]
 
     def count_index(
         self,

@@ -57,7 +57,8 @@ class JobQueue:
         results = self.manager.query_index(
             JOBS_BY_STATUS.name, "GSI2PK = :pk", _partition(JobStatus.QUEUED)
         )
-        return [job.job_id for job, _ in islice(results, limit)]
+        queued = (job.job_id for job, _ in results if job.status == JobStatus.QUEUED)
+        return list(islice(queued, limit))
 
     def running_count(self, up_to: int | None = None) -> int:
         """Jobs holding a slot: one COUNT query per capacity state, stopping once `up_to` is
@@ -75,11 +76,11 @@ class JobQueue:
         self, status: JobStatus, idle_since: datetime, limit: int = 100
     ) -> list[TranslationJobRecord]:
         """Jobs in `status` whose last activity was before `idle_since`."""
-        results = self.manager.query_index(
-            JOBS_BY_STATUS.name,
-            "GSI2PK = :pk",
-            {**_partition(status), ":cutoff": format_timestamp(idle_since)},
-            names={"#activity": "lastActivityAt"},
-            filter_expression="#activity < :cutoff",
+        # Last activity changes on every write, so the index does not carry it (a write that
+        # changed it would rewrite the index entry too): it is checked on the fetched items.
+        results = self.manager.query_index(JOBS_BY_STATUS.name, "GSI2PK = :pk", _partition(status))
+        # The fetched item is the truth: an index entry can trail a job that has moved on.
+        stale = (
+            job for job, _ in results if job.status == status and job.last_activity_at < idle_since
         )
-        return [job for job, _ in islice(results, limit)]
+        return list(islice(stale, limit))

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from jobstate.lifecycle.states import PRIORITY_RANK, JobStatus
 from jobstate.models import TranslationJobRecord, format_timestamp
 from jobstate.store.client import call_with_retry
-from jobstate.store.codec import from_item, to_item
+from jobstate.store.codec import to_item
+from jobstate.store.hydrate import fetch_jobs
 from jobstate.store.schema import JOBS_BY_STATUS
 
 if TYPE_CHECKING:
@@ -59,8 +60,8 @@ def jobs_created_between(
 def _pages(client: DynamoDBClient, request: dict[str, Any]) -> Iterator[TranslationJobRecord]:
     while True:
         response = call_with_retry(partial(client.query, **request))
-        for item in response.get("Items", []):
-            yield TranslationJobRecord.model_validate(from_item(item))
+        # The index holds keys and filter fields only: fetch the page's job items.
+        yield from fetch_jobs(client, request["TableName"], list(response.get("Items", [])))
         last = response.get("LastEvaluatedKey")
         if not last:
             return

@@ -174,9 +174,11 @@ def test_the_report_pages_through_the_status_index_and_never_scans(
     with counting(jobs.client) as counter:
         report = monitor.generate_job_report(request())
     assert report.total_jobs == 7
-    assert set(counter.calls) == {"Query"}
+    assert set(counter.calls) == {"Query", "BatchGetItem"}
     # One Query per (status, rank) pair; the four completed jobs (one rank) take four pages.
     assert counter.calls["Query"] == len(S) * 3 + 3
+    # The index holds keys and filter fields: each page that found jobs fetches them by key.
+    assert counter.calls["BatchGetItem"] == 7
 
 
 def test_an_empty_range_reports_zeros_and_no_recommendations(jobs: JobStateManager) -> None:
