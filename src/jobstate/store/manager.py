@@ -904,12 +904,14 @@ class JobStateManager:
     # ------------------------------------------------------------------------- transport
 
     def _transact(self, transaction: list[dict[str, Any]]) -> None:
+        items: Any = transaction  # built as plain dicts; boto3's stubs want TypedDicts
+
         def send() -> None:
             try:
-                self.client.transact_write_items(TransactItems=transaction)  # type: ignore[arg-type]
+                self.client.transact_write_items(TransactItems=items)
             except (BotocoreConnectionError, HTTPClientError):
                 # The reply was lost, the write may have landed. Every transaction here is
                 # guarded, so sending it again either applies it or is refused as done.
-                self.client.transact_write_items(TransactItems=transaction)  # type: ignore[arg-type]
+                self.client.transact_write_items(TransactItems=items)
 
         call_with_retry(send)
