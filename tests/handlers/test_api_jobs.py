@@ -277,3 +277,40 @@ def test_unknown_route_is_a_404_envelope(jobs: TranslationJobService) -> None:
     reply = call("GET", "/nowhere")
     assert reply.status == 404
     assert reply.error_code == "ROUTE_NOT_FOUND"
+
+
+def test_patch_status_with_if_match_moves_only_the_version_seen(
+    jobs: TranslationJobService,
+) -> None:
+    job_id = create()
+    seen = call("GET", f"/jobs/{job_id}/progress", user="ops", operator=True).headers["ETag"]
+    body = {"status": "VALIDATING", "reason": "manual kick"}
+    moved = call(
+        "PATCH",
+        f"/jobs/{job_id}/status",
+        user="ops",
+        operator=True,
+        body=body,
+        headers={"If-Match": seen},
+    )
+    assert moved.status == 200, moved.text
+    again = {"status": "FAILED", "reason": "stale view"}
+    stale = call(
+        "PATCH",
+        f"/jobs/{job_id}/status",
+        user="ops",
+        operator=True,
+        body=again,
+        headers={"If-Match": seen},
+    )
+    assert stale.status == 409
+    assert stale.body["error"]["code"] == "STALE_STATE"
+    foreign = call(
+        "PATCH",
+        f"/jobs/{job_id}/status",
+        user="ops",
+        operator=True,
+        body=again,
+        headers={"If-Match": '"not-ours"'},
+    )
+    assert foreign.status == 400

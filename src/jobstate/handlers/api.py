@@ -25,12 +25,19 @@ from pydantic import AwareDatetime
 from jobstate.handlers import http_errors
 from jobstate.handlers.access import Caller, CallerCursors, MissingIdentityError, caller_from_event
 from jobstate.handlers.http_errors import (
+    ApiError,
     ForbiddenError,
     NotModifiedError,
     UnauthorizedError,
     documented_errors,
 )
-from jobstate.handlers.polling import caching_headers, entity_tag, matches, poll_interval_seconds
+from jobstate.handlers.polling import (
+    caching_headers,
+    entity_tag,
+    matches,
+    poll_interval_seconds,
+    version_of,
+)
 from jobstate.lifecycle.states import ChunkStatus, JobStatus
 from jobstate.models import (
     ChunkPage,
@@ -67,6 +74,7 @@ IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]+$"
 
 JobId = Annotated[str, Path(alias="jobId", min_length=1, max_length=128, pattern=ID_PATTERN)]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=MAX_HEADER_LENGTH)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=MAX_HEADER_LENGTH)]
 Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)]
 
 _COMMON_ERRORS = (400, 401, 404, 413, 415, 422, 503)
@@ -439,12 +447,23 @@ def register_routes(app: APIGatewayRestResolver) -> None:
         tags=["control"],
         responses=_replies(JobSummary, 403, 409),
     )
-    def set_status(job_id: JobId, body: UpdateJobStatusRequest) -> Response[JobSummary]:
+    def set_status(
+        job_id: JobId, body: UpdateJobStatusRequest, if_match: IfMatch = None
+    ) -> Response[JobSummary]:
         caller = _caller(app)
         if not caller.operator:
             raise ForbiddenError("only operators may set a job's status")
+        # An ETag from a progress or details reply pins the move to the version the operator saw.
+        expected = version_of(if_match) if if_match else None
+        if if_match and expected is None:
+            raise ApiError("If-Match must be an ETag this API returned")
         result = jobs().set_job_status(
-            job_id, body.status, actor=caller.user_id, reason=body.reason, metadata=body.metadata
+            job_id,
+            body.status,
+            actor=caller.user_id,
+            reason=body.reason,
+            metadata=body.metadata,
+            expected_version=expected,
         )
         return _summary(result)
 

@@ -30,6 +30,13 @@ def entity_tag(representation: str, version: int) -> str:
     return f'"{representation}-{version}"'
 
 
+def version_of(tag: str) -> int | None:
+    """The job version an ETag of ours names (`"progress-7"` -> 7), or None if it is not ours."""
+    bare = tag.strip().removeprefix("W/").strip('"')
+    _, _, number = bare.rpartition("-")
+    return int(number) if number.isdigit() else None
+
+
 def matches(if_none_match: str | None, tag: str) -> bool:
     """If-None-Match semantics: any listed tag equal to ours (weakly compared), or `*`."""
     if not if_none_match:
