@@ -762,26 +762,9 @@ class JobStateManager:
                 return records[:limit], records[limit - 1].chunk_index
         return records, None
 
-    def _query(
-        self,
-        condition: str,
-        values: dict[str, Any],
-        names: dict[str, str],
-        filter_expression: str | None = None,
-        *,
-        index: str | None = None,
-        forward: bool = True,
-        start_key: dict[str, Any] | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        for page in self._query_pages(
-            condition,
-            values,
-            names,
-            filter_expression,
-            index=index,
-            forward=forward,
-            start_key=start_key,
-        ):
+    def _query(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """The items of a paged Query (see `_query_pages`), each with its raw key."""
+        for page in self._query_pages(*args, **kwargs):
             for item in page:
                 yield {"__key__": item, **from_item(item)}
 
