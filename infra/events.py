@@ -32,40 +32,32 @@ class JobEvents(Construct):
             event_pattern=events.EventPattern(account=[Stack.of(self).account]),
             retention=Duration.days(config.event_archive_days),
         )
-        self.relay_failures = sqs.Queue(
-            self,
+        self.relay_failures = self._operator_queue(
             "RelayFailures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=config.removal_policy,
+            "This queue is itself the relay's on-failure destination: it holds the stream "
+            "positions of batches that could not be published, for an operator to replay. "
+            "A dead-letter queue behind it would have no consumer either.",
+            config,
         )
-        acknowledge(
-            self.relay_failures,
-            id="AwsSolutions-SQS3",
-            reason=(
-                "This queue is itself the relay's on-failure destination: it holds the stream "
-                "positions of batches that could not be published, for an operator to replay. "
-                "A dead-letter queue behind it would have no consumer either."
-            ),
+        self.relay_dead_letters = self._operator_queue(
+            "RelayDeadLetters",
+            "This queue is itself a dead-letter queue: events the relay or the workflow "
+            "start rule could not deliver wait here for an operator to redrive.",
+            config,
         )
 
-        self.relay_dead_letters = sqs.Queue(
+    def _operator_queue(self, name: str, why_no_dlq: str, config: EnvironmentConfig) -> sqs.Queue:
+        """An encrypted queue an operator drains by hand, so it has no dead-letter queue."""
+        queue = sqs.Queue(
             self,
-            "RelayDeadLetters",
+            name,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
             removal_policy=config.removal_policy,
         )
-        acknowledge(
-            self.relay_dead_letters,
-            id="AwsSolutions-SQS3",
-            reason=(
-                "This queue is itself a dead-letter queue: events the relay or the workflow "
-                "start rule could not deliver wait here for an operator to redrive."
-            ),
-        )
+        acknowledge(queue, id="AwsSolutions-SQS3", reason=why_no_dlq)
+        return queue
 
     def attach_relay(self, relay: lambda_.Function, table: dynamodb.ITable) -> None:
         """Feed the table's stream to the relay, in order per shard, never silently dropping."""

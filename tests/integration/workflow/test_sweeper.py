@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from jobstate import JobStatus
 from jobstate.models import utc_now
@@ -25,17 +26,20 @@ def _abandon_mid_translation(pipeline: Pipeline) -> str:
     return job_id
 
 
+def _sweeper(pipeline: Pipeline, clock: Callable[[], datetime] = utc_now) -> StallSweeper:
+    """A sweeper over `pipeline` with real (unscaled) stall allowances."""
+    settings = pipeline.tasks.settings.model_copy(update={"time_scale": 1.0})
+    return StallSweeper(
+        manager=pipeline.manager, starter=pipeline.runner, settings=settings, clock=clock
+    )
+
+
 def test_a_stalled_job_is_recovered_from_where_it_stopped(make_pipeline: PipelineFactory) -> None:
     pipeline = make_pipeline()
     job_id = _abandon_mid_translation(pipeline)
     assert pipeline.manager.require_job(job_id).chunks_completed == 2
     an_hour_later = utc_now() + timedelta(hours=1)
-    sweeper = StallSweeper(
-        manager=pipeline.manager,
-        starter=pipeline.runner,
-        settings=pipeline.tasks.settings.model_copy(update={"time_scale": 1.0}),
-        clock=lambda: an_hour_later,
-    )
+    sweeper = _sweeper(pipeline, clock=lambda: an_hour_later)
 
     report = sweeper.sweep()
     execution = pipeline.runner.wait(job_id)
@@ -54,11 +58,7 @@ def test_a_stalled_job_is_recovered_from_where_it_stopped(make_pipeline: Pipelin
 def test_an_active_job_is_left_alone(make_pipeline: PipelineFactory) -> None:
     pipeline = make_pipeline()
     job_id = _abandon_mid_translation(pipeline)
-    sweeper = StallSweeper(
-        manager=pipeline.manager,
-        starter=pipeline.runner,
-        settings=pipeline.tasks.settings.model_copy(update={"time_scale": 1.0}),
-    )
+    sweeper = _sweeper(pipeline)
 
     report = sweeper.sweep()
 
@@ -71,12 +71,7 @@ def test_a_job_stalled_past_its_retry_budget_fails(make_pipeline: PipelineFactor
     pipeline = make_pipeline(max_job_retries=0)
     job_id = _abandon_mid_translation(pipeline)
     an_hour_later = utc_now() + timedelta(hours=1)
-    sweeper = StallSweeper(
-        manager=pipeline.manager,
-        starter=pipeline.runner,
-        settings=pipeline.tasks.settings.model_copy(update={"time_scale": 1.0}),
-        clock=lambda: an_hour_later,
-    )
+    sweeper = _sweeper(pipeline, clock=lambda: an_hour_later)
 
     report = sweeper.sweep()
 
@@ -106,12 +101,7 @@ def test_a_long_queued_job_gets_an_execution_without_spending_its_budget(
     pipeline.tasks.route_job(step)
     pipeline.tasks.validate_document(step)  # QUEUED; its execution then died
     a_day_later = utc_now() + timedelta(days=1)
-    sweeper = StallSweeper(
-        manager=pipeline.manager,
-        starter=pipeline.runner,
-        settings=pipeline.tasks.settings.model_copy(update={"time_scale": 1.0}),
-        clock=lambda: a_day_later,
-    )
+    sweeper = _sweeper(pipeline, clock=lambda: a_day_later)
 
     report = sweeper.sweep()
 
